@@ -7,6 +7,9 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 PIP_FLAGS ?= --quiet --disable-pip-version-check
+# Extra JupyterLab options, e.g. `make lab LAB_ARGS="--no-browser --port 8890"`.
+# Jupyter refuses to run as root unless told to (containers and some classroom images run as root).
+LAB_ARGS  ?= $(if $(filter 0,$(shell id -u)),--allow-root,)
 
 .PHONY: help install lab test unit notebooks stamp clean
 
@@ -28,7 +31,7 @@ $(STAMP): requirements.txt pyproject.toml | $(PY)
 install: $(STAMP)
 
 lab: install
-	$(VENV)/bin/jupyter lab --notebook-dir=notebooks
+	$(VENV)/bin/jupyter lab --notebook-dir=notebooks $(LAB_ARGS)
 
 test: install
 	$(PY) -m pytest
