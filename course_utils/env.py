@@ -14,7 +14,11 @@ import re
 import sys
 import tempfile
 from dataclasses import dataclass
-from typing import Iterator
+from types import ModuleType
+from typing import TYPE_CHECKING, Iterator
+
+if TYPE_CHECKING:
+    import torch
 
 # Lines that TensorFlow's CUDA build writes to stderr on a machine without a GPU driver.
 # They are noise there (the device report says "no GPU" in plain words); any other line
@@ -78,7 +82,7 @@ def supports_tf32() -> bool:
     return tf32_is_available(_cuda_capability())
 
 
-def pick_torch_device(preferred: str | None = None):
+def pick_torch_device(preferred: str | None = None) -> "torch.device":
     """The torch.device to train on.
 
     preferred: None picks the best available ('cuda', then 'mps', then 'cpu');
@@ -228,7 +232,7 @@ def filtered_stderr(patterns: tuple[str, ...]) -> Iterator[None]:
         sys.stderr.write("\n".join(kept) + "\n")
 
 
-def import_tensorflow():
+def import_tensorflow() -> ModuleType:
     """Import TensorFlow without its no-GPU noise on stderr, and return the module.
 
     Sets TF_CPP_MIN_LOG_LEVEL=1 and TF_ENABLE_ONEDNN_OPTS=0 (unless already set), then
