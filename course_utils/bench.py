@@ -7,6 +7,7 @@ Speed-ups are ratios of times taken side by side, in one run, by `compare`.
 """
 from __future__ import annotations
 
+import gc
 import statistics
 import sys
 import time
@@ -111,7 +112,7 @@ def _time_calls(fn: Callable[[], object], number: int, sync: Callable[[], object
 
 
 def timeit(fn: Callable[[], object], *, warmup: int = 1, repeat: int = 7, number: int | None = None,
-           sync: SyncArg = None, min_run_time: float = 0.02) -> Timing:
+           sync: SyncArg = None, min_run_time: float = 0.02, pause_gc: bool = True) -> Timing:
     """Time `fn()` honestly and return a Timing.
 
     warmup: calls made first and not timed (first calls pay for compilation, caches, allocation).
@@ -120,6 +121,10 @@ def timeit(fn: Callable[[], object], *, warmup: int = 1, repeat: int = 7, number
         least `min_run_time` seconds, so that fast functions are not lost in clock resolution.
     sync: None synchronizes the GPU before reading the clock whenever torch has one in use;
         False never synchronizes; True requires a GPU; a callable is called instead.
+    pause_gc: collect garbage first and keep Python's garbage collector off while timing (as the
+        standard library's timeit does), so that a collection of objects that other code made
+        (torch and TensorFlow leave hundreds of thousands) does not land in one run at random.
+        Pass False to include collector pauses that the timed code itself causes.
     """
     if not callable(fn):
         raise TypeError(f"fn must be a callable taking no arguments, got {type(fn).__name__}; "
@@ -131,13 +136,21 @@ def timeit(fn: Callable[[], object], *, warmup: int = 1, repeat: int = 7, number
     if not min_run_time > 0:
         raise ValueError(f"min_run_time must be positive, got {min_run_time!r}")
     sync_fn = _resolve_sync(sync)
-    for _ in range(warmup):
-        fn()
-    if number is None:
-        number = 1
-        while _time_calls(fn, number, sync_fn) < min_run_time and number < 10**7:
-            number *= 10
-    times = tuple(_time_calls(fn, number, sync_fn) / number for _ in range(repeat))
+    gc_was_on = gc.isenabled()
+    if pause_gc:
+        gc.collect()
+        gc.disable()
+    try:
+        for _ in range(warmup):
+            fn()
+        if number is None:
+            number = 1
+            while _time_calls(fn, number, sync_fn) < min_run_time and number < 10**7:
+                number *= 10
+        times = tuple(_time_calls(fn, number, sync_fn) / number for _ in range(repeat))
+    finally:
+        if gc_was_on:
+            gc.enable()
     return Timing(times=times, number=number)
 
 

@@ -120,3 +120,24 @@ def test_compare_with_a_named_baseline_and_bad_input():
         compare({})
     with pytest.raises(TypeError, match="Timing"):
         compare({"a": 1.0})
+
+
+def test_timeit_pauses_the_garbage_collector_and_restores_it():
+    import gc
+
+    seen = []
+    timeit(lambda: seen.append(gc.isenabled()), warmup=1, repeat=2, number=1)
+    assert seen == [False, False, False] and gc.isenabled()
+    timeit(lambda: seen.append(gc.isenabled()), warmup=0, repeat=1, number=1, pause_gc=False)
+    assert seen[-1] is True
+
+
+def test_timeit_restores_the_collector_when_fn_raises():
+    import gc
+
+    def boom():
+        raise ZeroDivisionError
+
+    with pytest.raises(ZeroDivisionError):
+        timeit(boom)
+    assert gc.isenabled()
