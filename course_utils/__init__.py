@@ -7,6 +7,14 @@ Modules, one concept each:
     bench     honest timing (median and spread, GPU-synchronized) and side-by-side comparison
     checks    assertions with useful messages: check_close, rel_error
     plots     the course plot style and shared figures
+    explore   ipywidgets explorers that redraw a figure
+    progress  progress bars that honour TQDM_DISABLE
+    memo      hash tables (chaining, open addressing) and memoize
+    batching  activation memory, throughput against batch size
+    gradcheck numerical gradients and gradient checks
+    nn        NumPy layers: Linear, ReLU, Sequential, softmax_cross_entropy
+    optim     SGD, AdaGrad, RMSprop, Adam, AdamW in NumPy, equal to torch.optim
+    schedules learning-rate schedules and gradient clipping
     notebooks the notebook tool: stamp the setup cell, execute notebooks in place
 """
 from course_utils.notebook_setup import setup_notebook
