@@ -11,13 +11,15 @@ PIP_FLAGS ?= --quiet --disable-pip-version-check
 # Jupyter refuses to run as root unless told to (containers and some classroom images run as root).
 LAB_ARGS  ?= $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: help install lab test unit notebooks stamp clean
+.PHONY: help install lab test unit notebooks stamp student html clean
 
 help:
 	@echo "make lab        set up .venv and open the course in JupyterLab"
 	@echo "make test       set up .venv and run every test (unit, structure, nbval)"
 	@echo "make unit       only the tests of course_utils and the notebook structure (fast)"
 	@echo "make notebooks  re-execute every notebook in place with the course's notebook tool"
+	@echo "make student    write the student edition (solutions stubbed) to build/student/"
+	@echo "make html       write the static HTML edition to build/html/ (open build/html/index.html)"
 	@echo "make clean      remove .venv and caches"
 
 $(PY):
@@ -44,6 +46,12 @@ notebooks: install
 
 stamp: install
 	$(PY) -m course_utils.notebooks stamp
+
+student: install
+	$(PY) -m course_utils.notebooks student
+
+html: install
+	$(PY) -m course_utils.notebooks html
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis build *.egg-info

@@ -49,6 +49,9 @@ def explorer(draw: Callable[..., None], *, figsize: tuple[float, float] = (9.0, 
 
     for control in controls.values():
         control.observe(redraw, names="value")
+        style = getattr(control, "style", None)
+        if style is not None and getattr(style, "description_width", None) == "":
+            style.description_width = "initial"  # show the whole label, not "learning r..."
     redraw()
     row = widgets.HBox(list(controls.values()), layout=widgets.Layout(flex_flow="row wrap"))
     return widgets.VBox([row, image])

@@ -3,6 +3,8 @@
     python -m course_utils.notebooks stamp   [NOTEBOOK ...]   write the setup cell and Colab badge
     python -m course_utils.notebooks execute [NOTEBOOK ...]   stamp, then re-run top to bottom in place
     python -m course_utils.notebooks new NN_topic "Title"     start a notebook with the course's skeleton
+    python -m course_utils.notebooks student [--out DIR]      the student edition (solutions stubbed)
+    python -m course_utils.notebooks html    [--out DIR]      the static HTML edition, with an index
 
 With no NOTEBOOK arguments, every notebook in notebooks/ is processed. `execute` runs each
 notebook in a fresh kernel of this Python environment, with the same environment variables
@@ -157,6 +159,14 @@ def execute(path: Path, *, timeout: int = 600) -> float:
     return elapsed
 
 
+def stated_run_time(nb) -> int | None:
+    """Seconds from the title cell's '**Expected run time:** about N s', or None if it says none."""
+    if not nb.cells or nb.cells[0].cell_type != "markdown":
+        return None
+    match = re.search(r"\*\*Expected run time:\*\* about (\d+) s", nb.cells[0].source)
+    return int(match.group(1)) if match else None
+
+
 def new_notebook(stem: str, title: str) -> Path:
     """Create notebooks/<stem>.ipynb with the course skeleton (title cell, setup cell, sections)."""
     nbformat = _nbformat()
@@ -190,6 +200,11 @@ def main(argv: list[str] | None = None) -> int:
                             ("execute", "stamp, then re-execute top to bottom in place")):
         p = sub.add_parser(name, help=help_text)
         p.add_argument("notebooks", nargs="*", help="notebook files (default: all of notebooks/)")
+    for name, help_text, default in (("student", "write the student edition", "build/student"),
+                                     ("html", "write the static HTML edition", "build/html")):
+        p = sub.add_parser(name, help=help_text)
+        p.add_argument("--out", default=str(ROOT / default), help=f"output folder (default: {default})")
+        p.add_argument("notebooks", nargs="*", help="notebook files (default: all of notebooks/)")
     p = sub.add_parser("new", help="create a notebook with the course skeleton")
     p.add_argument("stem", help="file name without .ipynb, e.g. 03_gradient_descent_and_sgd")
     p.add_argument("title", help="the notebook's title, e.g. 'Gradient descent and SGD'")
@@ -203,6 +218,13 @@ def main(argv: list[str] | None = None) -> int:
     if not paths:
         print("no notebooks found", file=sys.stderr)
         return 1
+    if args.command in ("student", "html"):
+        from course_utils import editions
+
+        write = editions.write_student_edition if args.command == "student" else editions.write_html_edition
+        written = write(paths, Path(args.out))
+        print(f"wrote {len(written)} notebooks to {args.out}/")
+        return 0
     for path in paths:
         if args.command == "stamp":
             nb = nbformat.read(path, as_version=4)
@@ -213,8 +235,13 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"ok       {path.name}")
         else:
             seconds = execute(path)
-            over = f"  (over the {NOTEBOOK_TIME_BUDGET_S} s budget!)" if seconds > NOTEBOOK_TIME_BUDGET_S else ""
-            print(f"executed {path.name} in {seconds:.1f} s{over}")
+            stated = stated_run_time(nbformat.read(path, as_version=4))
+            notes = []
+            if seconds > NOTEBOOK_TIME_BUDGET_S:
+                notes.append(f"over the {NOTEBOOK_TIME_BUDGET_S} s budget!")
+            if stated and not 0.5 * stated <= seconds <= 1.5 * stated:
+                notes.append(f"the title cell says about {stated} s: update it (and README's table)")
+            print(f"executed {path.name} in {seconds:.1f} s" + (f"  ({'; '.join(notes)})" if notes else ""))
     return 0
 
 

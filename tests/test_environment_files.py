@@ -46,7 +46,8 @@ def test_key_pins():
     assert pins["torch"] == "2.13.0"
     assert "tensorflow" in pins and "tensorflow-cpu" not in pins
     assert Version(pins["keras"]).major == 3
-    for tool in ("jupyterlab", "ipykernel", "pytest", "nbval", "hypothesis", "nbclient", "nbformat"):
+    for tool in ("jupyterlab", "ipykernel", "pytest", "nbval", "hypothesis", "nbclient", "nbformat", "nbconvert",
+                 "playwright"):
         assert tool in pins, f"{tool} must be pinned in requirements.txt"
 
 
@@ -110,3 +111,20 @@ def test_readme_course_table_names_every_notebook():
     readme = (ROOT / "README.md").read_text()
     for nb in course.NOTEBOOKS:
         assert f"| {nb.number:02d} | {nb.title} |" in readme, f"README's course table lacks {nb.number:02d} {nb.title}"
+
+
+def test_readme_run_times_match_the_notebooks():
+    import json
+
+    from course_utils import course
+
+    readme = (ROOT / "README.md").read_text()
+    for nb in course.NOTEBOOKS:
+        path = ROOT / "notebooks" / nb.filename
+        row = next(line for line in readme.splitlines() if line.startswith(f"| {nb.number:02d} | {nb.title} |"))
+        if not path.exists():
+            assert "(in preparation)" in row, f"README lists {nb.filename} with a run time, but it does not exist"
+            continue
+        title = "".join(json.loads(path.read_text())["cells"][0]["source"])
+        stated = re.search(r"\*\*Expected run time:\*\* (about \d+ s)", title).group(1)
+        assert f"| {stated} |" in row, f"README says {row.split('|')[4].strip()!r} for {nb.filename}, the notebook {stated!r}"

@@ -111,3 +111,11 @@ def test_setup_cell_without_course_utils_says_what_to_do(tmp_path):
     result = run_python(HIDE_INSTALL + setup_cell_source(), cwd=tmp_path)
     assert result.returncode != 0
     assert "course_utils not found: run `make lab`" in result.stderr
+
+
+def test_stated_run_time_reads_the_title_cell():
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_markdown_cell("# 01 · T\n\n**Expected run time:** about 45 s on a 2-core laptop CPU.")]
+    assert notebooks.stated_run_time(nb) == 45
+    nb.cells[0].source = "# 01 · T"
+    assert notebooks.stated_run_time(nb) is None
