@@ -15,6 +15,7 @@ Modules, one concept each:
     nn        NumPy layers: Linear, ReLU, Sequential, softmax_cross_entropy
     optim     SGD, AdaGrad, RMSprop, Adam, AdamW in NumPy, equal to torch.optim
     schedules learning-rate schedules and gradient clipping
+    pipelines input-pipeline helpers: slow datasets, throughput, a loader schedule simulator
     notebooks the notebook tool: stamp the setup cell, execute notebooks in place
 """
 from course_utils.notebook_setup import setup_notebook
