@@ -246,4 +246,18 @@ def import_tensorflow() -> ModuleType:
     with filtered_stderr(TENSORFLOW_NO_GPU_NOISE):
         tf = importlib.import_module("tensorflow")
         tf.config.list_physical_devices()
+    let_tensorflow_share_gpus(tf)
     return tf
+
+
+def let_tensorflow_share_gpus(tf) -> int:
+    """Make TensorFlow allocate GPU memory as it needs it, instead of all of it at its first GPU op.
+
+    Without this, TensorFlow takes nearly all GPU memory and PyTorch, in the same notebook, runs out
+    (a Colab GPU runtime runs both). It must happen before TensorFlow first uses a GPU, which is why
+    setup_notebook does it right after importing TensorFlow. Returns the number of GPUs configured.
+    """
+    gpus = tf.config.list_physical_devices("GPU")
+    for gpu in gpus:
+        tf.config.experimental.set_memory_growth(gpu, True)
+    return len(gpus)

@@ -115,3 +115,16 @@ def test_import_tensorflow_leaves_stderr_silent_in_a_fresh_process():
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "3.0"
     assert result.stderr == ""
+
+
+def test_let_tensorflow_share_gpus_turns_on_memory_growth_for_each_gpu():
+    calls = []
+    fake_config = types.SimpleNamespace(
+        list_physical_devices=lambda kind=None: ["gpu0", "gpu1"] if kind == "GPU" else ["cpu", "gpu0", "gpu1"],
+        experimental=types.SimpleNamespace(set_memory_growth=lambda device, on: calls.append((device, on))))
+    fake_tf = types.SimpleNamespace(config=fake_config)
+    assert env.let_tensorflow_share_gpus(fake_tf) == 2
+    assert calls == [("gpu0", True), ("gpu1", True)]
+    import tensorflow as tf
+
+    assert env.let_tensorflow_share_gpus(tf) == len(tf.config.list_physical_devices("GPU"))
