@@ -12,7 +12,8 @@ Modules, one concept each:
     memo      hash tables (chaining, open addressing) and memoize
     batching  activation memory, throughput against batch size
     gradcheck numerical gradients and gradient checks
-    nn        NumPy layers: Linear, ReLU, Sequential, softmax_cross_entropy
+    nn        NumPy layers: Linear, ReLU, Sequential, BatchNorm1d/2d, Dropout, softmax_cross_entropy
+    metrics   accuracy, expected calibration error, reliability curves
     optim     SGD, AdaGrad, RMSprop, Adam, AdamW in NumPy, equal to torch.optim
     schedules learning-rate schedules and gradient clipping
     pipelines input-pipeline helpers: slow datasets, throughput, a loader schedule simulator

@@ -129,3 +129,41 @@ def show_images(images: np.ndarray, labels: Sequence | None = None, *, ncols: in
         fig.suptitle(title)
     fig.tight_layout()
     return axes
+
+
+def reliability_diagram(probs: np.ndarray, y: np.ndarray, *, n_bins: int = 15, ax=None,
+                        label: str | None = None):
+    """Accuracy per confidence bin as bars, against the diagonal of perfect calibration.
+
+    probs: (N, C) class probabilities (rows sum to 1); y: (N,) integer labels; n_bins: M
+    equal-width confidence bins (see course_utils.metrics). Each non-empty bin gets a bar of
+    height acc(B_m) spanning the bin (in the Axes' next colour), and a hatched orange bar from
+    acc(B_m) to the bin's mean confidence conf(B_m): the gap that the expected calibration error
+    (ECE) averages. Bars below
+    the diagonal mean overconfidence, bars above it underconfidence. The legend gives the ECE,
+    after `label` when one is given. Returns the Axes.
+    """
+    from course_utils.metrics import reliability_curve
+
+    curve = reliability_curve(probs, y, n_bins)
+    ax = _axes(ax)
+    filled = curve.counts > 0
+    left, width = curve.edges[:-1][filled], np.diff(curve.edges)[filled]
+    accuracy, confidence = curve.accuracy[filled], curve.confidence[filled]
+    text = f"ECE = {curve.ece:.3f}" if label is None else f"{label} (ECE = {curve.ece:.3f})"
+    ax.bar(left, accuracy, width=width, align="edge", edgecolor="white", linewidth=0.5, label=text, zorder=2)
+    gap_label = "gap to the mean confidence"
+    ax.bar(left, confidence - accuracy, bottom=accuracy, width=width, align="edge", color=(0.84, 0.37, 0.0, 0.25),
+           edgecolor=COLORS[3], hatch="///", linewidth=0.5, zorder=3,
+           label="_gap" if gap_label in ax.get_legend_handles_labels()[1] else gap_label)
+    if not any(line.get_gid() == "perfect calibration" for line in ax.get_lines()):
+        ax.plot([0, 1], [0, 1], ls="--", color="0.25", lw=1, label="perfect calibration", gid="perfect calibration",
+                zorder=4)
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1)
+    ax.set_xlabel("confidence (largest class probability)")
+    ax.set_ylabel("accuracy in the bin")
+    if not ax.get_title():
+        ax.set_title(f"Reliability diagram ({n_bins} bins)")
+    ax.legend(loc="upper left", fontsize=9)
+    return ax
