@@ -9,7 +9,6 @@ import pytest  # noqa: E402
 from hypothesis import given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-from course_utils import bench  # noqa: E402
 from course_utils.batching import (BatchSweep, activation_bytes, batch_size_for_fraction,  # noqa: E402
                                    fit_latency_model, plot_sweeps, sweep_batch_sizes)
 from course_utils.bench import Timing  # noqa: E402
@@ -19,23 +18,6 @@ from course_utils.bench import Timing  # noqa: E402
 def close_figures():
     yield
     plt.close("all")
-
-
-class FakeClock:
-    """perf_counter stand-in: time moves only when a fake forward pass 'computes'."""
-
-    def __init__(self):
-        self.now = 0.0
-
-    def __call__(self):
-        return self.now
-
-
-@pytest.fixture
-def clock(monkeypatch):
-    fake = FakeClock()
-    monkeypatch.setattr(bench.time, "perf_counter", fake)
-    return fake
 
 
 def model_forward(clock, t0, c):

@@ -3,30 +3,7 @@ import io
 
 import pytest
 
-from course_utils import bench
 from course_utils.bench import Timing, compare, format_seconds, timeit
-
-
-class FakeClock:
-    """perf_counter stand-in: time moves only when the timed function 'works'."""
-
-    def __init__(self):
-        self.now = 0.0
-
-    def __call__(self):
-        return self.now
-
-    def work(self, seconds):
-        def fn():
-            self.now += seconds() if callable(seconds) else seconds
-        return fn
-
-
-@pytest.fixture
-def clock(monkeypatch):
-    fake = FakeClock()
-    monkeypatch.setattr(bench.time, "perf_counter", fake)
-    return fake
 
 
 def test_timeit_reports_seconds_per_call(clock):

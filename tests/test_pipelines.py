@@ -13,7 +13,7 @@ import pytest  # noqa: E402
 from hypothesis import given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-from course_utils import bench, pipelines  # noqa: E402
+from course_utils import pipelines  # noqa: E402
 from course_utils.pipelines import (BatchedView, PipelineSchedule, SlowImageDataset, Throughput,  # noqa: E402
                                     batch_length, check_same_samples, draw_schedule, epoch_samples,
                                     pipeline_throughput, predicted_batches_per_s, python_work,
@@ -197,21 +197,6 @@ def test_check_same_samples_unordered_tells_labels_apart():
 
 
 # --- pipeline_throughput on a fake clock ---------------------------------------------------------
-
-class FakeClock:
-    def __init__(self):
-        self.now = 0.0
-
-    def __call__(self):
-        return self.now
-
-
-@pytest.fixture
-def clock(monkeypatch):
-    fake = FakeClock()
-    monkeypatch.setattr(bench.time, "perf_counter", fake)
-    return fake
-
 
 class TimedLoader:
     """Re-iterable: each batch of 8 samples costs load_s fake seconds; counts epochs."""
