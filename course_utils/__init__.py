@@ -17,6 +17,7 @@ Modules, one concept each:
     optim     SGD, AdaGrad, RMSprop, Adam, AdamW in NumPy, equal to torch.optim
     schedules learning-rate schedules and gradient clipping
     pipelines input-pipeline helpers: slow datasets, throughput, a loader schedule simulator
+    amp       number formats, loss scaling from scratch, the mixed-precision benchmark
     notebooks the notebook tool: stamp the setup cell, execute notebooks in place
 """
 from course_utils.notebook_setup import setup_notebook
