@@ -17,7 +17,15 @@ Modules, one concept each:
     optim     SGD, AdaGrad, RMSprop, Adam, AdamW in NumPy, equal to torch.optim
     schedules learning-rate schedules and gradient clipping
     pipelines input-pipeline helpers: slow datasets, throughput, a loader schedule simulator
+    accumulation  gradient accumulation and the activation memory it saves
+    distributed   data- and pipeline-parallel training with torch.distributed, launched from a notebook
+    pipeline_schedule  GPipe and 1F1B schedules and their bubble
+    ema       exponential moving average of weights
     amp       number formats, loss scaling from scratch, the mixed-precision benchmark
+    distill   knowledge distillation loss and gradient
+    quantize  int8 affine quantization
+    search    grid and random search, k-fold cross-validation
+    editions  the student edition (solutions stubbed) and the static HTML edition
     notebooks the notebook tool: stamp the setup cell, execute notebooks in place
 """
 from course_utils.notebook_setup import setup_notebook
