@@ -10,26 +10,55 @@ cells one by one) against the course's budget.
 import os
 from collections import defaultdict
 
-from course_utils.notebooks import KERNEL_ENV, NOTEBOOK_TIME_BUDGET_S
+from course_utils.notebooks import KERNEL_ENV, stated_run_time
 
 os.environ.update(KERNEL_ENV)
 
 _notebook_seconds: dict[str, float] = defaultdict(float)
+_notebook_load: dict[str, list[float]] = defaultdict(list)  # 1-minute load average after each cell
 
 
 def pytest_runtest_logreport(report):
     path = report.nodeid.split("::", 1)[0]
     if path.endswith(".ipynb"):
-        _notebook_seconds[path] += report.duration
+        _notebook_seconds[path] += report.duration  # setup (the kernel's start), call and teardown
+        if report.when == "call":
+            _notebook_load[path].append(os.getloadavg()[0])
+
+
+def _stated_seconds(path: str) -> int | None:
+    import nbformat
+
+    try:
+        return stated_run_time(nbformat.read(path, as_version=4))
+    except OSError:
+        return None
 
 
 def pytest_terminal_summary(terminalreporter):
+    """Each notebook's measured run time against 1.5x the time its title cell states.
+
+    No test fails on time: a loaded machine must not fail CI. When the load average while a
+    notebook ran exceeds the core count by more than one, the other processes slowed it down,
+    and the summary says that its figure is inflated rather than that it is over budget.
+    """
     if not _notebook_seconds:
         return
-    terminalreporter.section("notebook run times")
+    cores = os.cpu_count() or 1
+    terminalreporter.section("notebook run times (budget: 1.5x the time stated in the title cell)")
     for path, seconds in sorted(_notebook_seconds.items()):
-        flag = f"  over the {NOTEBOOK_TIME_BUDGET_S} s budget" if seconds > NOTEBOOK_TIME_BUDGET_S else ""
-        terminalreporter.write_line(f"{seconds:6.1f} s  {path}{flag}")
+        stated = _stated_seconds(path)
+        load = max(_notebook_load[path], default=0.0)
+        if stated is None:
+            verdict = "no run time stated in the title cell"
+        elif seconds <= 1.5 * stated:
+            verdict = f"within budget (stated about {stated} s)"
+        elif load > cores + 1:
+            verdict = (f"over 1.5x the stated {stated} s, but the machine was loaded (load {load:.1f} "
+                       f"on {cores} cores): the figure is inflated")
+        else:
+            verdict = f"OVER BUDGET: the title cell states about {stated} s"
+        terminalreporter.write_line(f"{seconds:6.1f} s  {path}  {verdict}")
 
 
 # --- the student edition, checked in the kernel that nbval has just run the notebook in ------------

@@ -76,3 +76,28 @@ def check_close(name: str, got, expected, *, rtol: float = 1e-6, atol: float = 0
         f"{name}: max relative error {max_rel:.1e} > {tolerance} "
         f"({int(bad.sum())} of {g.size} values off; worst at index {_fmt_index(index)}: "
         f"{g64[index]:.6g} vs {e64[index]:.6g}).{suffix}")
+
+
+def check_between(name: str, value, low: float, high: float, *, hint: str | None = None) -> float:
+    """Assert that a measured figure lies in [low, high]; return it as a float.
+
+    For results that depend on the machine (an accuracy after training, a loss after 100 steps):
+    the exact figure goes in a cell marked `# NBVAL_IGNORE_OUTPUT`, and this check carries the
+    claim on every machine. Size [low, high] from the seed-to-seed spread, not from one run.
+    NaN and infinities fail: a range check that passes on NaN would hide a diverged run.
+    """
+    if not isinstance(name, str) or not name:
+        raise TypeError("name must be a non-empty string describing what is checked")
+    bounds = np.asarray([low, high], dtype=np.float64)
+    if not np.isfinite(bounds).all() or low > high:
+        raise ValueError(f"low and high must be finite with low <= high, got low={low!r}, high={high!r}")
+    v = to_numpy(value)
+    if v.size != 1:
+        raise ValueError(f"{name}: check_between takes one number, got an array of shape {v.shape}")
+    v = float(v.reshape(()))
+    suffix = f" {hint}" if hint else ""
+    if not np.isfinite(v):
+        raise AssertionError(f"{name}: got {v}, which is not a finite number.{suffix}")
+    if not low <= v <= high:
+        raise AssertionError(f"{name}: {v:.6g} is outside the expected range [{low:.6g}, {high:.6g}].{suffix}")
+    return v

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 import torch
 
-from course_utils.checks import check_close, rel_error, to_numpy
+from course_utils.checks import check_between, check_close, rel_error, to_numpy
 
 
 def test_check_close_passes_and_returns_the_max_relative_error():
@@ -66,3 +66,26 @@ def test_rel_error_is_symmetric_and_floored():
 def test_to_numpy_detaches_tensors():
     x = torch.ones(2, requires_grad=True)
     assert isinstance(to_numpy(x * 3), np.ndarray) and to_numpy(x * 3).tolist() == [3.0, 3.0]
+
+
+def test_check_between_passes_inside_the_range_and_returns_the_value():
+    assert check_between("accuracy", np.float32(0.93), 0.92, 0.95) == pytest.approx(0.93)
+    assert check_between("edges count", 0.92, 0.92, 0.95) == 0.92
+    assert check_between("a tensor", torch.tensor(0.5), 0.0, 1.0) == 0.5
+
+
+@pytest.mark.parametrize("value", [0.9199, 0.9501, float("nan"), float("inf"), -float("inf")])
+def test_check_between_fails_outside_the_range_and_on_non_finite_values(value):
+    with pytest.raises(AssertionError, match="teacher accuracy"):
+        check_between("teacher accuracy", value, 0.92, 0.95, hint="Was the teacher trained?")
+
+
+@pytest.mark.parametrize("low, high", [(0.95, 0.92), (float("nan"), 1.0), (0.0, float("inf"))])
+def test_check_between_rejects_bounds_that_make_no_sense(low, high):
+    with pytest.raises(ValueError, match="low and high"):
+        check_between("x", 0.5, low, high)
+
+
+def test_check_between_takes_one_number():
+    with pytest.raises(ValueError, match="one number"):
+        check_between("x", np.array([0.5, 0.6]), 0.0, 1.0)
